@@ -1,0 +1,1 @@
+"""Region content pages: Markdown with front matter, cut into phone-sized messages."""

@@ -1,0 +1,1 @@
+"""Translations: texts per language with a review state for each string."""

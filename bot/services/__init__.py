@@ -1,0 +1,1 @@
+"""Services: the dispatcher, delivery to local channels, retention."""

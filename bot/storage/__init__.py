@@ -1,0 +1,1 @@
+"""Storage: the tables, the queries and the migrations. The only SQL in the project."""

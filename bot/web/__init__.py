@@ -1,0 +1,1 @@
+"""The web app: simulator page, health check (webhooks and school API come later)."""
