@@ -9,21 +9,26 @@ from bot.config import Settings
 from bot.engine import Library
 from bot.library import ContentRoot, load_library
 from bot.services.dispatcher import Clock, Dispatcher, utc_now
+from bot.services.interceptors import build_interceptors
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
+from bot.translation import MachineTranslator, TranslationConfig
 
 
 @dataclass
 class Runtime:
-    """The database, the authored content and the dispatcher, ready to use."""
+    """The database, the authored content, the dispatcher and the machine translator
+    (its models load at the first translation), ready to use."""
 
     settings: Settings
     db: Database
     library: Library
     dispatcher: Dispatcher
+    translator: MachineTranslator
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the translator and the database."""
+        self.translator.close()
         self.db.close()
 
 
@@ -33,7 +38,9 @@ def build_runtime(settings: Settings, *, database_url: str | None = None,
     library = load_library(ContentRoot.at(settings.content_root))
     db = Database(database_url or settings.effective_database_url)
     upgrade(db)
-    return Runtime(settings, db, library, Dispatcher(db, library, clock=clock))
+    translator = MachineTranslator(TranslationConfig.from_settings(settings), db)
+    dispatcher = Dispatcher(db, library, clock=clock, interceptors=build_interceptors(library))
+    return Runtime(settings, db, library, dispatcher, translator)
 
 
 def configure_logging(level: str) -> None:

@@ -3,17 +3,20 @@
 Path of one message:
 1. `store` writes it under its unique key (channel, provider id) and commits. A repeat
    delivery hits the key and has no effect.
-2. `process` locks the contact, runs the engine on each of its stored messages in
-   order, and commits the new state, the log and the outbox rows in one transaction.
+2. `process` locks the contact, offers each of its stored messages in order to the
+   interceptors (a school's join code, a meeting answer, an open question to a
+   volunteer...), runs the engine on those none of them took, and commits the new
+   state, the log and the outbox rows in one transaction.
 A crash between 1 and 2 loses nothing: `recover` handles what was stored.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -42,6 +45,20 @@ Clock = Callable[[], datetime]
 HandoffHandler = Callable[[Session, LockedContact, HandoffRequested, datetime], None]
 
 
+class Interceptor(Protocol):
+    """Sees a stored message before the engine does, inside the contact's transaction.
+
+    Returning a Turn handles the message instead of the engine (its Send effects go to
+    this contact; other rows may be written through `session`). Returning None leaves
+    it to the next interceptor, and finally to the engine. Must not block on other
+    database connections (SQLite holds one writer): do slow work, such as machine
+    translation, outside, from rows written here.
+    """
+
+    def __call__(self, session: Session, contact: LockedContact, state: SessionState,
+                 message: inbox.Pending, now: datetime) -> Turn | None: ...
+
+
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
@@ -66,11 +83,13 @@ class Dispatcher:
     """Runs the engine for stored inbound messages and writes its effects."""
 
     def __init__(self, db: Database, library: Library, *, clock: Clock = utc_now,
-                 on_handoff: HandoffHandler = log_handoff) -> None:
+                 on_handoff: HandoffHandler = log_handoff,
+                 interceptors: Sequence[Interceptor] = ()) -> None:
         self.db = db
         self.library = library
         self.clock = clock
         self.on_handoff = on_handoff
+        self.interceptors = tuple(interceptors)
 
     # -- blocking API (runs on a database thread) ------------------------------------
 
@@ -97,7 +116,8 @@ class Dispatcher:
                 contacts.update_contact(session, contact_id, {"opted_out_at": None})
                 log.info("provider opt-out lifted by a new message: contact=%s", contact_id)
             for index, message in enumerate(pending):
-                turn = self._turn(contact, state, message, now)
+                turn = (self._intercepted(session, contact, state, message, now)
+                        or self._turn(contact, state, message, now))
                 if self._apply(session, contact, turn.effects, now):
                     inbox.mark_handled(session, [m.id for m in pending], now, forget_text=True)
                     return index + 1
@@ -127,6 +147,24 @@ class Dispatcher:
             return SessionState.from_json(saved)
         return SessionState(language=contact.language, region=contact.region,
                             opted_out=contact.opted_out)
+
+    def _intercepted(self, session: Session, contact: LockedContact, state: SessionState,
+                     message: inbox.Pending, now: datetime) -> Turn | None:
+        for interceptor in self.interceptors:
+            savepoint = session.begin_nested()
+            try:
+                turn = interceptor(session, contact, state, message, now)
+            except Exception:
+                # A bug must not end the conversation: undo its writes, let the engine
+                # answer instead.
+                savepoint.rollback()
+                log.exception("interceptor failed: contact=%s interceptor=%s", contact.id,
+                              getattr(interceptor, "__name__", type(interceptor).__name__))
+                continue
+            savepoint.commit()
+            if turn is not None:
+                return turn
+        return None
 
     def _turn(self, contact: LockedContact, state: SessionState, message: inbox.Pending,
               now: datetime) -> Turn:

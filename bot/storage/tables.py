@@ -129,3 +129,6 @@ SESSIONS = SQLModel.metadata.tables["conversation_sessions"]
 MESSAGE_LOG = SQLModel.metadata.tables["message_log"]
 OUTBOX = SQLModel.metadata.tables["outbox"]
 TRANSLATION_CACHE = SQLModel.metadata.tables["translation_cache"]
+
+# The other tables register themselves on the same metadata when imported.
+from bot.storage import school_tables  # noqa: E402, F401
