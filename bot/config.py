@@ -53,6 +53,15 @@ class Settings(BaseSettings):
         default=150, ge=8, le=1000, validation_alias="WEGWIJS_TRANSLATION_MAX_CHUNK_TOKENS")
     send_lease_seconds: int = Field(default=60, ge=5, le=3600,
                                     validation_alias="WEGWIJS_SEND_LEASE_SECONDS")
+    # Tickets for volunteers (bot/tickets, docs/volunteers.md): minutes an open ticket
+    # waits for volunteers of the parent's language before everyone is told (with machine
+    # translation), before volunteers are reminded, and before the school is told.
+    ticket_language_wait_minutes: int = Field(
+        default=30, ge=0, le=10080, validation_alias="WEGWIJS_TICKET_LANGUAGE_WAIT_MINUTES")
+    ticket_remind_minutes: int = Field(default=120, ge=1, le=10080,
+                                       validation_alias="WEGWIJS_TICKET_REMIND_MINUTES")
+    ticket_escalate_minutes: int = Field(default=1440, ge=1, le=43200,
+                                         validation_alias="WEGWIJS_TICKET_ESCALATE_MINUTES")
 
     # Channels. A channel whose settings are absent is off. Field order matters: the
     # checks that combine settings read the ones defined above them.

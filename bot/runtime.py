@@ -12,6 +12,7 @@ from bot.services.dispatcher import Clock, Dispatcher, utc_now
 from bot.services.interceptors import build_interceptors
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
+from bot.tickets.opening import TicketHandoff
 from bot.translation import MachineTranslator, TranslationConfig
 
 
@@ -39,7 +40,8 @@ def build_runtime(settings: Settings, *, database_url: str | None = None,
     db = Database(database_url or settings.effective_database_url)
     upgrade(db)
     translator = MachineTranslator(TranslationConfig.from_settings(settings), db)
-    dispatcher = Dispatcher(db, library, clock=clock, interceptors=build_interceptors(library))
+    dispatcher = Dispatcher(db, library, clock=clock, interceptors=build_interceptors(library),
+                            on_handoff=TicketHandoff(library))
     return Runtime(settings, db, library, dispatcher, translator)
 
 

@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from bot.config import Settings
 from bot.engine import Library
@@ -55,6 +57,13 @@ def _postgres_url() -> str:
         "postgresql://") else url
 
 
+# Nothing in a test waits for PostgreSQL forever: a lock wait fails after a minute, and a
+# connection left idle inside a transaction (a leak) is closed by the server.
+_TEST_LIMITS = "-clock_timeout=60s -cidle_in_transaction_session_timeout=120s"
+# The fixture's own statements (CREATE and DROP SCHEMA) give up sooner.
+_ADMIN_LIMITS = "-clock_timeout=10s -cstatement_timeout=60s"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database of each kind."""
@@ -63,16 +72,37 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     base = _postgres_url()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
+    admin = create_engine(base, poolclass=NullPool,
+                          connect_args={"options": _ADMIN_LIMITS, "connect_timeout": 10})
     with admin.begin() as connection:
         connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    # The schema's name is also the connections' application_name, to find them again.
+    url = make_url(base).update_query_dict({
+        "options": f"-csearch_path={schema} {_TEST_LIMITS}", "application_name": schema})
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        _drop_schema(admin, schema)
         admin.dispose()
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    """Drop a test's schema. Its connections that are still open (a killed worker's, a
+    pool never closed) would hold locks that DROP waits for: end them first, and again
+    if a straggler got in between."""
+    for attempt in range(3):
+        with admin.begin() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :schema AND pid <> pg_backend_pid()"),
+                {"schema": schema})
+        try:
+            with admin.begin() as connection:
+                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+            return
+        except OperationalError:  # lock_timeout: a connection came back in time
+            if attempt == 2:
+                raise
 
 
 @pytest.fixture

@@ -49,6 +49,14 @@ def test_chat_reads_lines_from_stdin_and_numbers_options() -> None:
     assert "What would you like to do?" in result.stdout
 
 
+def test_a_second_chat_on_the_same_database_is_answered_too(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'chat.db'}"
+    for _ in range(2):
+        result = run("chat", "--lang", "en", "--database-url", database, stdin="hi\n")
+        assert result.returncode == 0, result.stderr
+        assert "bot> Hello! I am Wegwijs." in result.stdout
+
+
 def test_chat_refuses_an_unknown_region() -> None:
     result = run("chat", "--region", "mars")
     assert result.returncode == 2

@@ -1399,8 +1399,9 @@ def test_language_command_changes_language_and_returns_to_the_question(command: 
 def test_person_command_hands_off_and_returns_to_the_question(command: str) -> None:
     chat = at_second_question()
     chat.turn(command)
+    # The ticket names the flow the parent was in, not the handoff flow itself.
     assert chat.effects[0] == HandoffRequested(
-        topic="question", flow="handoff", context={"stage": None, "region": None})
+        topic="question", flow="questions", context={"stage": None, "region": None})
     assert chat.texts == ["A person will help you.", "Second question?"]
     assert chat.here == Frame("questions", "q2")
 

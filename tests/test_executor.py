@@ -35,3 +35,14 @@ def test_an_exception_reaches_the_caller() -> None:
     with pytest.raises(ValueError, match="broken"):
         executor.submit(NORMAL, fail).result(timeout=5)
     executor.shutdown()
+
+
+def test_shutting_down_waits_a_bounded_time_and_later_work_is_refused() -> None:
+    executor = PriorityExecutor(1, "test")
+    gate = threading.Event()
+    stuck = executor.submit(NORMAL, gate.wait)
+    assert executor.shutdown(timeout=0.2) is False  # a stuck thread does not hang us
+    with pytest.raises(RuntimeError, match="shut down"):
+        executor.submit(NORMAL, print)  # it would never run: an await would hang
+    gate.set()
+    assert stuck.result(timeout=5) is True

@@ -361,6 +361,6 @@ def test_whatsapp_is_on_when_configured_and_uses_the_rate(tmp_path: Path) -> Non
     channels = ChannelSet.from_settings(config)
     assert channels.whatsapp is not None
     assert channels.telegram is None
-    assert channels.whatsapp.limiter.interval == 0.25
+    assert channels.whatsapp.limiter.per_second == 4
     assert "WhatsApp on (webhook https://wegwijs.example.org/webhooks/twilio)" in describe(config)
     assert "Telegram off" in describe(config)

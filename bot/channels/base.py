@@ -40,6 +40,15 @@ class SendError(Exception):
         return not self.retryable
 
 
+class CannotTell(Exception):
+    """The provider cannot say whether an interrupted send reached it; `reason` says why
+    (for the outbox row and the log: never an address or text)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Channel(Protocol):
     """A provider channel as the sender sees it."""
 
@@ -58,4 +67,12 @@ class Channel(Protocol):
         `kind` is the outbox kind (`reply`, `reminder`...) and `last_inbound_at` the
         parent's last message, for channels that limit what may be sent when.
         Raises SendError.
+        """
+
+    async def find_sent(self, message: OutboundMessage, address: str, *,
+                        since: datetime) -> str | None:
+        """After an interrupted send that began at `since`: the provider's id for the
+        message if it reached the provider, None if it did not (send it again).
+
+        Raises CannotTell when the provider cannot say, SendError when asking failed.
         """

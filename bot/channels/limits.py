@@ -12,15 +12,20 @@ from collections.abc import Callable
 
 # Forget per-chat timestamps once this many are kept (only recent ones matter).
 _PRUNE_AT = 10_000
+# Sends that leave evenly spaced can reach the provider bunched (network and
+# scheduling jitter): aim this much below its limit so it never refuses one.
+SAFETY_FACTOR = 0.97
 
 
 class RateLimiter:
-    """Spaces sends: at most `per_second` overall, and one per `per_chat_seconds` to the
-    same address. `pause` stops all sending for a while (a provider's "retry after")."""
+    """Spaces sends: at most `per_second` overall (less the safety margin), and one per
+    `per_chat_seconds` to the same address. `pause` stops all sending for a while (a
+    provider's "retry after")."""
 
     def __init__(self, per_second: float, per_chat_seconds: float = 0.0, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / per_second
+        self.per_second = per_second
+        self.interval = 1.0 / (per_second * SAFETY_FACTOR)
         self.per_chat_seconds = per_chat_seconds
         self._clock = clock
         self._next = 0.0

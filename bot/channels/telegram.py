@@ -28,7 +28,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import SendError
+from bot.channels.base import CannotTell, SendError
 from bot.channels.limits import RateLimiter
 from bot.channels.split import split_text
 from bot.channels.telegram_updates import CHANNEL, Press, callback_data
@@ -49,6 +49,7 @@ ALLOWED_UPDATES = ("message", "callback_query")
 # The slash commands shown in Telegram's menu; the engine understands them all.
 COMMANDS = ("start", "menu", "back", "language", "help", "stop", "delete")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # what setMyCommands accepts
+CANNOT_TELL = "the send was interrupted; Telegram cannot tell whether it arrived"
 
 
 class TelegramStartError(Exception):
@@ -105,6 +106,11 @@ class TelegramChannel:
                 raise send_error(exc) from None
         assert sent is not None
         return self.provider_id(chat_id, sent.message_id)
+
+    async def find_sent(self, message: OutboundMessage, address: str, *,
+                        since: datetime) -> str | None:
+        """Telegram cannot say: the Bot API has no way to look up sent messages."""
+        raise CannotTell(CANNOT_TELL)
 
     def provider_id(self, chat_id: int, message_id: int) -> str:
         """A message id unique across chats, without the chat id in it."""

@@ -11,16 +11,19 @@ template when one is configured for exactly those options (see `templates.py`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
+from twilio.base.exceptions import (  # type: ignore[import-untyped]
+    TwilioException,
+    TwilioRestException,
+)
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from bot.channels.base import SendError
+from bot.channels.base import CannotTell, SendError
 from bot.channels.limits import RateLimiter
 from bot.channels.split import split_text
 from bot.channels.templates import ContentTemplates
@@ -36,6 +39,12 @@ OPTED_OUT = 21610  # the recipient unsubscribed
 OUTSIDE_WINDOW = 63016  # free-form message outside the 24-hour window
 TOO_MANY_REQUESTS = 20429
 RATE_LIMIT_PAUSE_SECONDS = 1.0  # Twilio's 429 says no "retry after": back off a little
+# Looking for a message whose send was interrupted: our latest messages to the parent
+# (a chat's messages go one at a time, so it is among the newest), created since the
+# send began, give or take the difference between our clock and Twilio's.
+LOOKUP_LIMIT = 20
+CLOCK_MARGIN = timedelta(seconds=5)
+PARTLY_SENT = "the send was interrupted; only some parts of the long message reached Twilio"
 
 
 @dataclass(frozen=True)
@@ -80,8 +89,7 @@ class WhatsAppChannel:
     async def send(self, message: OutboundMessage, address: str, *, kind: str,
                    last_inbound_at: datetime | None) -> str:
         """Send one message: a template where one applies, else free text split at 1600."""
-        window_open = last_inbound_at is not None and \
-            self._clock() - last_inbound_at < WINDOW
+        window_open = window_is_open(last_inbound_at, self._clock())
         template = self.template_for(message, kind, window_open=window_open)
         if template is not None:
             return await self._create(address, content_sid=template.content_sid,
@@ -95,36 +103,84 @@ class WhatsAppChannel:
 
     def template_for(self, message: OutboundMessage, kind: str, *,
                      window_open: bool) -> Template | None:
-        """The template to use: a quick-reply one for these exact options (always), or
-        one for the message type (outside the window only: inside it, free text says
-        the same without a template's limits)."""
-        if message.choices:
-            options = "choices:" + ",".join(choice.id for choice in message.choices)
-            sid = self.templates.find(options, message.language)
-            if sid is not None and len(message.text) <= TEMPLATE_LIMIT:
-                return Template(sid, {"1": message.text})
-        if not window_open:
-            sid = self.templates.find(kind, message.language)
-            text = message.numbered_text()
-            if sid is not None and len(text) <= TEMPLATE_LIMIT:
-                return Template(sid, {"1": text})
+        """The template to use for this message (see `choose_template`)."""
+        return choose_template(self.templates, message, kind, window_open=window_open)
+
+    async def find_sent(self, message: OutboundMessage, address: str, *,
+                        since: datetime) -> str | None:
+        """Look for the message among Twilio's latest messages from our sender to this
+        address (the Messages list, newest first) created since `since`: the id of its
+        last part if every part is there, None if none is; CannotTell if only some are.
+
+        Not filtered by DateSent: a message still in Twilio's queue has none yet.
+        """
+        listed = await _answer(self._api().messages.list_async(
+            to=address, from_=self.sender, limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT))
+        recent = [sent for sent in listed if sent.date_created is not None
+                  and sent.date_created >= since - CLOCK_MARGIN]
+        parts = split_text(message.numbered_text(), BODY_LIMIT)
+        if len(parts) == 1:  # it may have gone as a template: a body holding the text
+            found = next((sent for sent in recent if message.text in (sent.body or "")), None)
+            return None if found is None else str(found.sid)
+        bodies = {sent.body: str(sent.sid) for sent in reversed(recent)}  # newest wins
+        if all(part in bodies for part in parts):
+            return bodies[parts[-1]]
+        if any(part in bodies for part in parts):
+            raise CannotTell(PARTLY_SENT)
         return None
 
-    async def _create(self, address: str, **fields: str) -> str:
+    def _api(self) -> Any:
         if self._client is None:
             raise SendError("twilio: channel not started", retryable=True, attempted=False)
+        return self._client
+
+    async def _create(self, address: str, **fields: str) -> str:
         if self.status_callback_url:
             fields["status_callback"] = self.status_callback_url
-        try:
-            created = await self._client.messages.create_async(to=address, from_=self.sender,
-                                                               **fields)
-        except TwilioRestException as exc:
-            raise send_error(exc) from None
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            # The message may have gone out; sending again risks a repeat, not a loss.
-            raise SendError(f"twilio: network error ({type(exc).__name__})",
-                            retryable=True) from None
+        created = await _answer(self._api().messages.create_async(
+            to=address, from_=self.sender, **fields))
         return str(created.sid)
+
+
+async def _answer(request: Awaitable[Any]) -> Any:
+    """Twilio's answer to an API request; its errors as SendError."""
+    try:
+        return await request
+    except TwilioRestException as exc:
+        raise send_error(exc) from None
+    except TwilioException as exc:
+        # A list page Twilio refused: the library keeps only the HTTP response.
+        status = int(getattr(exc.args[-1], "status_code", 0))
+        raise SendError(f"twilio: listing messages failed (HTTP {status})",
+                        retryable=status >= 500 or status == 429) from None
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        # A message may have gone out; sending again risks a repeat, not a loss.
+        raise SendError(f"twilio: network error ({type(exc).__name__})",
+                        retryable=True) from None
+
+
+def window_is_open(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Whether free-form messages may go: the parent wrote within the last 24 hours."""
+    return last_inbound_at is not None and now - last_inbound_at < WINDOW
+
+
+def choose_template(templates: ContentTemplates, message: OutboundMessage, kind: str, *,
+                    window_open: bool) -> Template | None:
+    """The template to use: a quick-reply one for these exact options (always), or one
+    for the message type (outside the window only: inside it, free text says the same
+    without a template's limits). Also used to tell, before enqueueing, whether a
+    message can go out at all (the reminders do)."""
+    if message.choices:
+        options = "choices:" + ",".join(choice.id for choice in message.choices)
+        sid = templates.find(options, message.language)
+        if sid is not None and len(message.text) <= TEMPLATE_LIMIT:
+            return Template(sid, {"1": message.text})
+    if not window_open:
+        sid = templates.find(kind, message.language)
+        text = message.numbered_text()
+        if sid is not None and len(text) <= TEMPLATE_LIMIT:
+            return Template(sid, {"1": text})
+    return None
 
 
 def send_error(exc: TwilioRestException) -> SendError:

@@ -73,7 +73,9 @@ def _lines(interactive: bool) -> Iterator[str]:
 
 
 def _say(runtime: Runtime, address: str, text: str, number: int) -> None:
-    message = InboundMessage(channel=CHANNEL, address=address, provider_id=f"line-{number}",
+    # Provider ids are unique per channel: each chat (a new address) numbers its own.
+    message = InboundMessage(channel=CHANNEL, address=address,
+                             provider_id=f"{address}-line-{number}",
                              received_at=datetime.now(UTC), text=text)
     for reply in converse(runtime.dispatcher, message):
         click.echo(_render(reply))

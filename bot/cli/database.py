@@ -21,7 +21,8 @@ def db() -> None:
 
 
 @contextmanager
-def _migrated_database(settings: Settings) -> Iterator[Database]:
+def migrated_database(settings: Settings) -> Iterator[Database]:
+    """The configured database, migrated, closed when the block ends."""
     database = Database(settings.effective_database_url)
     try:
         upgrade(database)
@@ -33,7 +34,7 @@ def _migrated_database(settings: Settings) -> Iterator[Database]:
 @db.command("upgrade")
 def upgrade_command() -> None:
     """Create or update the tables (done automatically by serve, worker and chat)."""
-    with _migrated_database(load_settings()):
+    with migrated_database(load_settings()):
         click.echo("database is up to date")
 
 
@@ -41,7 +42,7 @@ def upgrade_command() -> None:
 def forget_old_text() -> None:
     """Erase message text older than WEGWIJS_MESSAGE_RETENTION_DAYS now (also hourly)."""
     settings = load_settings()
-    with _migrated_database(settings) as database, database.session() as session, \
+    with migrated_database(settings) as database, database.session() as session, \
             session.begin():
         count = retention.forget_old_text(session, datetime.now(UTC),
                                           settings.message_retention_days)

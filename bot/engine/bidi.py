@@ -19,7 +19,8 @@ _LTR = "0-9A-Za-zÀ-ɏ"
 _LTR_RUN = re.compile(
     rf"https?://[^\s{PDI}]*[^\s.,:;!?{PDI}]"
     # A hyphen may end a word before a space: "Land- en tuinbouw" stays one fragment.
-    rf"|[{_LTR}](?:[{_LTR}]|[.,:/@%+'’_\-](?=[{_LTR}])|-(?=\s[{_LTR}])|\s(?=[{_LTR}]))*"
+    # Only spaces join words: an isolate must never run across a line break.
+    rf"|[{_LTR}](?:[{_LTR}]|[.,:/@%+'’_\-](?=[{_LTR}])|-(?=[ \t][{_LTR}])|[ \t](?=[{_LTR}]))*"
 )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine.danger import DangerWords
 from bot.engine.model import Flow
 from bot.messages import Direction
 
@@ -57,6 +58,25 @@ class GlossaryEntry:
 
 
 @dataclass(frozen=True)
+class Helpline:
+    """A phone line for people in danger or distress. The number is data and never
+    translated; `text` is the key of what the line is for, with a {number} placeholder."""
+
+    number: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RegionHelplines:
+    """Where to call in a region: the emergency number, and help lines in the order shown
+    under the region's heading (a text key)."""
+
+    heading: str
+    emergency: str
+    lines: tuple[Helpline, ...]
+
+
+@dataclass(frozen=True)
 class Library:
     """Read-only data for the engine."""
 
@@ -66,6 +86,10 @@ class Library:
     pages: Mapping[str, Mapping[str, Page]] = field(default_factory=dict)
     scorings: Mapping[str, Scoring] = field(default_factory=dict)
     glossary: Mapping[str, tuple[GlossaryEntry, ...]] = field(default_factory=dict)
+    # Emergency numbers per region, in the order regions are shown when unknown.
+    helplines: Mapping[str, RegionHelplines] = field(default_factory=dict)
+    # Read by the host's safeguarding interceptor, before a turn, not by the engine.
+    danger_words: DangerWords = field(default_factory=DangerWords)
     # Guesses a text's language code (or None). Injected by the host: it must be
     # deterministic and do no I/O, like everything the engine calls.
     detect_language: Callable[[str], str | None] | None = None

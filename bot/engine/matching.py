@@ -10,8 +10,12 @@ from functools import lru_cache
 from bot.messages import Choice
 
 # Letters that NFKD does not split into a base letter and an accent, but that people
-# without the right keyboard type as the plain letter ("sinif" for "sınıf").
-_PLAIN_LETTERS = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae"})
+# without the right keyboard type as the plain letter ("sinif" for "sınıf"). In Arabic
+# script, Persian and Arabic keyboards give different code points for the same letter
+# (ی/ي, ک/ك), a final ى or ة is often typed as ي or ه, and the stretching tatweel (ـ)
+# is decoration.
+_PLAIN_LETTERS = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae",
+                                "ی": "ي", "ى": "ي", "ک": "ك", "ة": "ه", "ـ": None})
 
 _EDGE_PUNCTUATION = " \t\r\n.,;:!?¿¡'\"()[]«»“”‘’،؟。"
 

@@ -213,7 +213,7 @@ class HandoffNode(_Node):
 
 
 Action = Literal["record_consent", "opt_out", "opt_in", "erase_contact", "reset_answers",
-                 "accept_language_guess", "reject_language_guess"]
+                 "accept_language_guess", "reject_language_guess", "show_helplines"]
 
 
 class DoNode(_Node):

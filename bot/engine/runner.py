@@ -26,6 +26,7 @@ from bot.engine.effects import (
     Send,
 )
 from bot.engine.glossary import find_term
+from bot.engine.helplines import AGAIN, DANGER_NOW, helpline_texts
 from bot.engine.library import SOURCE_LANGUAGE, Library
 from bot.engine.matching import keywords, normalize, pick, pick_by_other_names
 from bot.engine.model import (
@@ -52,7 +53,8 @@ MAX_STEPS_PER_TURN = 64
 # Flows the engine itself enters; the loader checks that they exist.
 ONBOARDING_FLOW = "onboarding"
 MENU_FLOW = "menu"
-COMMAND_FLOWS = {"language": "language", "person": "handoff", "delete": "erase", "stop": "stop"}
+COMMAND_FLOWS = {"language": "language", "person": "handoff", "delete": "erase", "stop": "stop",
+                 "emergency": "emergency"}
 STUCK_FLOW = "stuck"
 SWITCH_FLOW = "switch_language"  # offered when a parent writes in another language
 REQUIRED_FLOWS = (ONBOARDING_FLOW, MENU_FLOW, STUCK_FLOW, SWITCH_FLOW, *COMMAND_FLOWS.values())
@@ -62,10 +64,11 @@ SIDE_FLOWS = frozenset((STUCK_FLOW, SWITCH_FLOW, *COMMAND_FLOWS.values()))
 GUESS = "language.guess"
 
 # Global commands: each has a keyword text `command.<name>` per language and a slash form.
-COMMANDS = ("menu", "back", "language", "person", "stop", "start", "delete")
+COMMANDS = ("menu", "back", "language", "person", "stop", "start", "delete", "emergency")
 SLASH_COMMANDS = {
     "menu": "menu", "back": "back", "language": "language", "help": "person",
     "person": "person", "stop": "stop", "start": "start", "delete": "delete",
+    "sos": "emergency", "emergency": "emergency",
 }
 
 # Content pages are shown one message at a time with these two options.
@@ -76,7 +79,7 @@ ENGINE_KEYS = (
     "common.reprompt_options", "common.reprompt_integer", "common.reprompt_text",
     "common.reprompt_yes_no", "common.reprompt_date", "common.reprompt_choices",
     "common.question_passed", "common.error", "common.opt_more", "common.opt_menu",
-    "common.yes", "common.no", "common.yes_words", "common.no_words",
+    "common.yes", "common.no", "common.yes_words", "common.no_words", DANGER_NOW, AGAIN,
     *(f"command.{name}" for name in COMMANDS),
 )
 
@@ -97,6 +100,29 @@ class Turn:
 
     state: SessionState
     effects: list[Effect]
+
+
+def global_command(library: Library, language: str, text: str) -> str | None:
+    """The global command (one of COMMANDS) that `text` gives, in `language` or English,
+    as a word or a slash form; None if it gives none."""
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        word = stripped[1:].split(maxsplit=1)[0].split("@")[0].lower() if stripped[1:] else ""
+        return SLASH_COMMANDS.get(word)
+    said = normalize(stripped)
+    for name in COMMANDS:
+        key = f"command.{name}"
+        if said in keywords(library.raw_text(language, key)) or \
+                said in keywords(library.raw_text(SOURCE_LANGUAGE, key)):
+            return name
+    return None
+
+
+def parent_flow(stack: list[Frame]) -> str | None:
+    """The flow the parent was in: the nearest on the stack that is not a side flow
+    (such as the handoff or stuck flow that asks for a person)."""
+    return next((frame.flow for frame in reversed(stack) if frame.flow not in SIDE_FLOWS),
+                None)
 
 
 class StepLimitExceeded(Exception):
@@ -124,6 +150,9 @@ class _TurnRunner:
         self.now = now
         self.effects: list[Effect] = []
         self.steps = 0
+        # The question the parent did not manage to answer and their last words, for
+        # the person a handoff from the stuck flow brings in.
+        self.unanswered: dict[str, str | None] = {}
 
     # -- entry -----------------------------------------------------------------------
 
@@ -170,17 +199,7 @@ class _TurnRunner:
         return True
 
     def command(self, text: str) -> str | None:
-        stripped = text.strip()
-        if stripped.startswith("/"):
-            word = stripped[1:].split(maxsplit=1)[0].split("@")[0].lower() if stripped[1:] else ""
-            return SLASH_COMMANDS.get(word)
-        said = normalize(stripped)
-        for name in COMMANDS:
-            key = f"command.{name}"
-            if said in keywords(self.library.raw_text(self.language, key)) or \
-                    said in keywords(self.library.raw_text(SOURCE_LANGUAGE, key)):
-                return name
-        return None
+        return global_command(self.library, self.language, text)
 
     def run_command(self, command: str) -> None:
         if command == "menu":
@@ -267,7 +286,7 @@ class _TurnRunner:
             self.state.stack.append(Frame(node.call, self.library.flows[node.call].start))
         elif isinstance(node, HandoffNode):
             self.effects.append(HandoffRequested(
-                topic=node.handoff, flow=self.state.stack[-1].flow, context=self.handoff_context()))
+                topic=node.handoff, flow=self.handoff_flow(), context=self.handoff_context()))
             if node.say is not None:
                 self.send(node.say)
             self.go(node.next)
@@ -334,7 +353,7 @@ class _TurnRunner:
         except inputs.InvalidAnswer:
             if not (event.text and (self.explain_term(event.text) or
                                     self.offer_switch(event.text))):
-                self.miss(node)
+                self.miss(node, event.text)
             return
         self.state.misses = 0
         if node.save is not None:
@@ -387,7 +406,7 @@ class _TurnRunner:
             return [(code, *self.library.languages[code].aliases) for code in ids]
         return [(option_id.replace("_", " "),) for option_id in ids]
 
-    def miss(self, node: AskNode) -> None:
+    def miss(self, node: AskNode, said: str | None) -> None:
         self.state.misses += 1
         retries = node.on_invalid.retries if node.on_invalid is not None else 1
         if self.state.misses <= retries:
@@ -402,6 +421,7 @@ class _TurnRunner:
             self.go(node.on_invalid.then)
             self.execute()
         else:
+            self.unanswered = {"asked": self.text(node.ask), "question": said}
             self.call_from_here(STUCK_FLOW)
 
     def ask_again(self, node: AskNode, reprompt_key: str) -> None:
@@ -495,6 +515,9 @@ class _TurnRunner:
                 self.save("language", guess)
         elif action == "reject_language_guess":
             self.state.answers.pop(GUESS, None)
+        elif action == "show_helplines":
+            for text in helpline_texts(self.library, self.language, self.state.region):
+                self.send_text(text, [])
         elif action == "erase_contact":
             self.effects.append(EraseContact())
             # Keep counting questions, so no button sent before the erasure still works.
@@ -506,7 +529,11 @@ class _TurnRunner:
         self.effects.append(OptOut() if opted_out else OptIn())
 
     def handoff_context(self) -> dict[str, Any]:
-        return {"stage": self.state.answers.get("child.stage"), "region": self.state.region}
+        return {"stage": self.state.answers.get("child.stage"), "region": self.state.region,
+                **self.unanswered}
+
+    def handoff_flow(self) -> str:
+        return parent_flow(self.state.stack) or self.state.stack[-1].flow
 
     # -- text ---------------------------------------------------------------------------------
 

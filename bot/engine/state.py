@@ -75,4 +75,5 @@ class SessionState:
 
     def variables(self) -> dict[str, JSONValue]:
         """The values conditions and text placeholders can use."""
-        return {**self.answers, "language": self.language, "region": self.region}
+        return {**self.answers, "language": self.language, "region": self.region,
+                "consented": self.consented}

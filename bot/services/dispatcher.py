@@ -42,7 +42,9 @@ from bot.storage.database import Database
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-HandoffHandler = Callable[[Session, LockedContact, HandoffRequested, datetime], None]
+# Gets the turn that asked for a person and returns the turn to apply instead (it may
+# open a ticket, and change what the parent is told).
+HandoffHandler = Callable[[Session, LockedContact, Turn, HandoffRequested, datetime], Turn]
 
 
 class Interceptor(Protocol):
@@ -64,11 +66,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def log_handoff(_session: Session, contact: LockedContact, effect: HandoffRequested,
-                _now: datetime) -> None:
+def log_handoff(_session: Session, contact: LockedContact, turn: Turn,
+                effect: HandoffRequested, _now: datetime) -> Turn:
     """The default handoff handler: record that a person was asked for."""
     log.info("handoff requested: contact=%s topic=%s flow=%s", contact.id, effect.topic,
              effect.flow)
+    return turn
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,9 @@ class Dispatcher:
                 contacts.update_contact(session, contact_id, {"opted_out_at": None})
                 log.info("provider opt-out lifted by a new message: contact=%s", contact_id)
             for index, message in enumerate(pending):
-                turn = (self._intercepted(session, contact, state, message, now)
-                        or self._turn(contact, state, message, now))
+                turn = self._handed_off(session, contact, now, (
+                    self._intercepted(session, contact, state, message, now)
+                    or self._turn(contact, state, message, now)))
                 if self._apply(session, contact, turn.effects, now):
                     inbox.mark_handled(session, [m.id for m in pending], now, forget_text=True)
                     return index + 1
@@ -166,6 +170,13 @@ class Dispatcher:
                 return turn
         return None
 
+    def _handed_off(self, session: Session, contact: LockedContact, now: datetime,
+                    turn: Turn) -> Turn:
+        for effect in turn.effects:
+            if isinstance(effect, HandoffRequested):
+                return self.on_handoff(session, contact, turn, effect, now)
+        return turn
+
     def _turn(self, contact: LockedContact, state: SessionState, message: inbox.Pending,
               now: datetime) -> Turn:
         payload = message.payload or {}
@@ -207,8 +218,6 @@ class Dispatcher:
                 outbox.cancel_bulk(session, contact_id, "opted out")
             elif isinstance(effect, OptIn):
                 changes["opted_out_at"] = None
-            elif isinstance(effect, HandoffRequested):
-                self.on_handoff(session, contact, effect, now)
         if changes:
             contacts.update_contact(session, contact_id, changes)
         self._enqueue(session, contact_id, contact, effects, now)

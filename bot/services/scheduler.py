@@ -4,16 +4,23 @@ database rows, so nothing is lost when a process stops."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.reminders.claiming import claim_due_reminders
 from bot.runtime import Runtime
-from bot.storage import retention
+from bot.storage import retention, tickets
+from bot.tickets.escalation import escalate_tickets
+from bot.tickets.relay import relay
 
 log = logging.getLogger(__name__)
 
 RECOVER_EVERY_SECONDS = 30
 RETENTION_EVERY_SECONDS = 3600
+REMINDERS_EVERY_SECONDS = 15
+TICKET_RELAY_EVERY_SECONDS = 3
+TICKET_ESCALATION_EVERY_SECONDS = 60
 
 
 async def recover_inbox(runtime: Runtime) -> None:
@@ -27,8 +34,9 @@ async def forget_old_text(runtime: Runtime) -> None:
     """Erase message text older than the retention period."""
     def work() -> int:
         with runtime.db.session() as session, session.begin():
-            return retention.forget_old_text(session, runtime.dispatcher.clock(),
-                                             runtime.settings.message_retention_days)
+            now, days = runtime.dispatcher.clock(), runtime.settings.message_retention_days
+            tickets.forget_old_messages(session, now, days)
+            return retention.forget_old_text(session, now, days)
     erased = await runtime.db.run(work)
     if erased:
         log.info("erased the text of %d old messages", erased)
@@ -44,4 +52,15 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
                       args=[runtime], id="recover_inbox")
     scheduler.add_job(forget_old_text, "interval", seconds=RETENTION_EVERY_SECONDS,
                       args=[runtime], id="forget_old_text")
+    # Due reminder rows become outbox messages; the first run is at start-up, so a
+    # reminder that fell due while no worker ran goes out (or is marked missed) at once.
+    scheduler.add_job(claim_due_reminders, "interval", seconds=REMINDERS_EVERY_SECONDS,
+                      args=[runtime], id="claim_due_reminders",
+                      next_run_time=datetime.now(UTC))
+    # Ticket messages between parents and volunteers (translated outside the turns), and
+    # reminders and escalations of unclaimed tickets (bot/tickets).
+    scheduler.add_job(relay, "interval", seconds=TICKET_RELAY_EVERY_SECONDS,
+                      args=[runtime], id="relay_tickets")
+    scheduler.add_job(escalate_tickets, "interval", seconds=TICKET_ESCALATION_EVERY_SECONDS,
+                      args=[runtime], id="escalate_tickets")
     return scheduler

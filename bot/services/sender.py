@@ -3,17 +3,31 @@
 Errors are logged by type, never with their message: database and library errors can
 quote addresses or message text.
 
-Rows are claimed before they are sent: status `sending`, a claim token, and a lease
+Rows are claimed before they are sent: status `claimed`, a claim token, and a lease
 (`available_at` = claim time + lease). Several senders can run at once: PostgreSQL
 hands each row to one of them (`FOR UPDATE SKIP LOCKED`); SQLite serialises claims
-with `BEGIN IMMEDIATE`. A row whose sender died is claimed again when its lease ends.
-A chat's rows go out in order, one at a time; live replies go before bulk sends.
+with `BEGIN IMMEDIATE`. A chat's rows go out in order, one at a time; live replies go
+before bulk sends.
 
-Guarantee: every row is delivered at least once or recorded as failed with its reason.
-A sender killed after the provider accepted a message but before the row was marked
-sent sends that message again once the lease ends: neither Telegram nor Twilio takes
-an idempotency key, so this window (one HTTP response plus one small commit) can be
-made short but not closed. Outside it, nothing is sent twice.
+Right before calling the provider the sender commits status `sending` (and `sent_at`,
+when the attempt began). So when a sender dies (killed, machine lost), its rows tell
+what happened once their lease ends:
+
+- still `claimed`: never handed to the provider; due again, sent normally;
+- still `sending`: in doubt, the provider may have taken the message. The sender that
+  claims it next asks the channel (`find_sent`) before anything else:
+  - Twilio keeps a list of sent messages: found there, the row is marked sent with
+    Twilio's id; not found, it is sent again. Exactly once, for every kind of message.
+  - Telegram cannot be asked. A bulk row (any kind but `reply`: reminders, school
+    messages) is not sent again: it is recorded `unconfirmed`, with the reason, for
+    the operator to see. A `reply` is sent again: in a conversation a lost answer is
+    worse than a double one, so replies stay at least once.
+
+Guarantee: every row ends sent, or failed, cancelled or unconfirmed with its reason;
+none is dropped silently. A sender's death never sends a bulk row twice, nor a
+WhatsApp reply; a Telegram reply it interrupted is sent again. Separately, a send that
+times out or loses its connection may have reached the provider: it is retried, so
+such a message can arrive twice (a repeat rather than a loss).
 """
 
 from __future__ import annotations
@@ -26,11 +40,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.channels.base import LOCAL_CHANNELS, Channel, SendError
+from bot.channels.base import LOCAL_CHANNELS, CannotTell, Channel, SendError
 from bot.services.dispatcher import utc_now
 from bot.storage import contacts, outbox
 from bot.storage.database import Database
-from bot.storage.outbox import Claimed
+from bot.storage.outbox import REPLY, Claimed
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +154,17 @@ class Sender:
 
     async def _deliver(self, row: Claimed) -> None:
         channel = self.channels[row.channel]
+        if row.in_doubt_since is not None and \
+                await self._settled(channel, row, row.in_doubt_since):
+            return
         wait = channel.limiter.delay(row.address)
         if wait > self.max_wait_seconds:
             await self.db.run(self._release, row, wait)
             return
         await channel.limiter.acquire(row.address)
+        if not await self.db.run(self._start_attempt, row):
+            log.warning("sender: outbox row %d: its claim ran out before sending", row.id)
+            return
         try:
             provider_id = await channel.send(row.message, row.address, kind=row.kind,
                                              last_inbound_at=row.last_inbound_at)
@@ -160,8 +180,36 @@ class Sender:
             return
         await self._record_sent(row, provider_id)
 
+    async def _settled(self, channel: Channel, row: Claimed, since: datetime) -> bool:
+        """A send of this row that began at `since` was interrupted: ask the provider
+        whether the message arrived. Returns False if it should be sent (again)."""
+        try:
+            provider_id = await channel.find_sent(row.message, row.address, since=since)
+        except CannotTell as unknown:
+            reason = unknown.reason
+        except SendError as error:
+            if error.retryable and row.attempts + 1 < self.retry.max_attempts:
+                await self._retry_later(channel, row, error, in_doubt=True)
+                return True
+            reason = f"the send was interrupted; asking the provider failed: {error.reason}"
+        else:
+            if provider_id is None:
+                log.info("sender: outbox row %d had not reached the provider: sending it",
+                         row.id)
+                return False
+            log.info("sender: outbox row %d had reached the provider: recorded as sent",
+                     row.id)
+            await self._record_sent(row, provider_id)
+            return True
+        if row.kind == REPLY:
+            log.info("sender: outbox row %d is a reply: sending it again (%s)", row.id, reason)
+            return False
+        await self.db.run(self._unconfirmed, row, reason)
+        log.warning("sender: outbox row %d is unconfirmed: %s", row.id, reason)
+        return True
+
     async def _record_sent(self, row: Claimed, provider_id: str) -> None:
-        # The message is out: not recording it means sending it again, so insist a bit.
+        # The message is out: not recording it leaves the row in doubt, so insist a bit.
         for attempt in range(3):
             try:
                 if not await self.db.run(self._mark_sent, row, provider_id):
@@ -179,19 +227,23 @@ class Sender:
             log.info("sender: outbox row %d: the contact cannot be reached (%s); opted out",
                      row.id, error.reason)
         elif error.retryable and attempts < self.retry.max_attempts:
-            if error.retry_after is not None:
-                channel.limiter.pause(error.retry_after)
-                delay = error.retry_after
-            else:
-                delay = self.retry.delay(attempts)
-            await self.db.run(self._retry, row, delay, error.reason)
-            log.info("sender: outbox row %d will be tried again in %.1f s (%s)", row.id, delay,
-                     error.reason)
+            await self._retry_later(channel, row, error, in_doubt=False)
         else:
             reason = error.reason if error.permanent else \
                 f"gave up after {attempts} attempts: {error.reason}"
             await self.db.run(self._fail, row, reason, error.attempted)
             log.warning("sender: outbox row %d failed: %s", row.id, reason)
+
+    async def _retry_later(self, channel: Channel, row: Claimed, error: SendError, *,
+                           in_doubt: bool) -> None:
+        if error.retry_after is not None:
+            channel.limiter.pause(error.retry_after)
+            delay = error.retry_after
+        else:
+            delay = self.retry.delay(row.attempts + 1)
+        await self.db.run(self._retry, row, delay, error.reason, in_doubt)
+        log.info("sender: outbox row %d will be tried again in %.1f s (%s)", row.id, delay,
+                 error.reason)
 
     # -- database work (runs on a database thread) -------------------------------------
 
@@ -199,6 +251,10 @@ class Sender:
         with self.db.session() as session, session.begin():
             return outbox.claim_due(session, channels, self.clock(), lease=self.lease,
                                     limit=limit, token=token)
+
+    def _start_attempt(self, row: Claimed) -> bool:
+        with self.db.session() as session, session.begin():
+            return outbox.start_attempt(session, row, self.clock())
 
     def _mark_sent(self, row: Claimed, provider_id: str) -> bool:
         with self.db.session() as session, session.begin():
@@ -208,13 +264,18 @@ class Sender:
         with self.db.session() as session, session.begin():
             outbox.release(session, row, self.clock() + timedelta(seconds=wait))
 
-    def _retry(self, row: Claimed, delay: float, reason: str) -> None:
+    def _retry(self, row: Claimed, delay: float, reason: str, in_doubt: bool) -> None:
         with self.db.session() as session, session.begin():
-            outbox.record_retry(session, row, self.clock() + timedelta(seconds=delay), reason)
+            outbox.record_retry(session, row, self.clock() + timedelta(seconds=delay), reason,
+                                in_doubt=in_doubt)
 
     def _fail(self, row: Claimed, reason: str, attempted: bool) -> None:
         with self.db.session() as session, session.begin():
             outbox.record_failed(session, row, reason, attempted=attempted)
+
+    def _unconfirmed(self, row: Claimed, reason: str) -> None:
+        with self.db.session() as session, session.begin():
+            outbox.record_unconfirmed(session, row, reason)
 
     def _opted_out(self, row: Claimed, reason: str) -> None:
         with self.db.session() as session, session.begin():

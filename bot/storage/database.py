@@ -8,6 +8,7 @@ queue beats lock contention) and a small pool on PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from bot.storage.executor import NORMAL, URGENT, PriorityExecutor
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -52,8 +54,9 @@ class Database:
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:
-        """Stop the worker threads and close every connection."""
-        self._executor.shutdown()
+        """Stop the worker threads (waiting a bounded time) and close every connection."""
+        if not self._executor.shutdown():
+            log.warning("database: closed with work still running")
         self.engine.dispose()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -26,23 +27,36 @@ class PriorityExecutor:
     def __init__(self, workers: int, name: str) -> None:
         self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
         self._order = itertools.count()
+        self._name = name
+        self._closing = threading.Lock()  # no work slips in behind the stop marks
+        self._closed = False
         self._threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
                          for n in range(workers)]
         for thread in self._threads:
             thread.start()
 
     def submit(self, priority: int, work: Callable[..., T], *args: Any) -> Future[T]:
-        """Queue `work(*args)`; the future holds its result or exception."""
+        """Queue `work(*args)`; the future holds its result or exception. After
+        `shutdown` nothing would run it, so that raises RuntimeError."""
         future: Future[T] = Future()
-        self._queue.put((priority, next(self._order), (future, work, args)))
+        with self._closing:
+            if self._closed:
+                raise RuntimeError(f"{self._name}: shut down")
+            self._queue.put((priority, next(self._order), (future, work, args)))
         return future
 
-    def shutdown(self) -> None:
-        """Finish the queued work, then stop the threads."""
-        for _ in self._threads:
-            self._queue.put((NORMAL + 1, next(self._order), _STOP))
+    def shutdown(self, timeout: float = 30.0) -> bool:
+        """Finish the queued work, then stop the threads, waiting at most `timeout`
+        seconds. Returns False if some thread is still busy (stuck in a query): being a
+        daemon, it does not keep the process alive."""
+        with self._closing:
+            self._closed = True
+            for _ in self._threads:
+                self._queue.put((NORMAL + 1, next(self._order), _STOP))
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join()
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def _work(self) -> None:
         while True:

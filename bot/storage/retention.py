@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col
 
+from bot.storage.outbox import FINISHED
 from bot.storage.tables import MessageLog, OutboxMessage, TranslationCacheEntry
 
 
@@ -24,7 +25,7 @@ def forget_old_text(session: Session, now: datetime, keep_days: int) -> int:
     ).values(text=None, payload=None))
     session.execute(delete(OutboxMessage).where(
         col(OutboxMessage.created_at) < cutoff,
-        col(OutboxMessage.status).in_(["sent", "failed", "cancelled"])))
+        col(OutboxMessage.status).in_(FINISHED)))
     session.execute(delete(TranslationCacheEntry).where(
         col(TranslationCacheEntry.created_at) < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

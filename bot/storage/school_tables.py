@@ -8,22 +8,11 @@ an Alembic migration.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.storage.types import UTCDateTime
-
-
-def _time(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
-
-
-def _owner(table: str, *, nullable: bool = False, index: bool = True) -> Any:
-    """A foreign key whose rows go when their owner goes."""
-    return Field(default=None, sa_column=Column(
-        Integer, ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=nullable, index=index))
+from bot.storage.fields import reference_field, time_field
 
 
 class School(SQLModel, table=True):
@@ -45,7 +34,7 @@ class School(SQLModel, table=True):
     # How the school wants to hear about unanswered questions (an e-mail address or a
     # staff member's name); shown to operators, never to parents.
     escalation_contact: str | None = Field(default=None, max_length=200)
-    created_at: datetime = _time(nullable=False)
+    created_at: datetime = time_field(nullable=False)
 
 
 class SchoolToken(SQLModel, table=True):
@@ -54,11 +43,11 @@ class SchoolToken(SQLModel, table=True):
     __tablename__ = "school_tokens"
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = _owner("schools")
+    school_id: int = reference_field("schools", "CASCADE", nullable=False)
     token_hash: str = Field(max_length=64, unique=True)
     label: str = Field(default="", max_length=100)
-    created_at: datetime = _time(nullable=False)
-    revoked_at: datetime | None = _time()
+    created_at: datetime = time_field(nullable=False)
+    revoked_at: datetime | None = time_field()
 
 
 class SchoolGroup(SQLModel, table=True):
@@ -68,7 +57,7 @@ class SchoolGroup(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("school_id", "name", name="uq_school_groups_name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = _owner("schools")
+    school_id: int = reference_field("schools", "CASCADE", nullable=False)
     name: str = Field(max_length=60)
 
 
@@ -79,13 +68,13 @@ class Membership(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("school_id", "contact_id", name="uq_memberships"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = _owner("schools")
-    contact_id: int = _owner("contacts")
+    school_id: int = reference_field("schools", "CASCADE", nullable=False)
+    contact_id: int = reference_field("contacts", "CASCADE", nullable=False)
     group_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("school_groups.id", ondelete="SET NULL"), nullable=True))
     source: str = Field(default="code", max_length=10)  # code (joined) or import
-    consent_at: datetime | None = _time()
-    joined_at: datetime = _time(nullable=False)
+    consent_at: datetime | None = time_field()
+    joined_at: datetime = time_field(nullable=False)
 
 
 class Child(SQLModel, table=True):
@@ -94,11 +83,11 @@ class Child(SQLModel, table=True):
     __tablename__ = "children"
 
     id: int | None = Field(default=None, primary_key=True)
-    contact_id: int = _owner("contacts")
+    contact_id: int = reference_field("contacts", "CASCADE", nullable=False)
     school_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("schools.id", ondelete="SET NULL"), nullable=True))
     stage: str = Field(max_length=40)
-    created_at: datetime = _time(nullable=False)
+    created_at: datetime = time_field(nullable=False)
 
 
 class Meeting(SQLModel, table=True):
@@ -107,21 +96,21 @@ class Meeting(SQLModel, table=True):
     __tablename__ = "meetings"
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = _owner("schools")
+    school_id: int = reference_field("schools", "CASCADE", nullable=False)
     # oudercontact, learning_discussion, study_choice_evening, joint_application_evening,
     # other
     kind: str = Field(max_length=40)
     title: str | None = Field(default=None, max_length=200)
-    starts_at: datetime = _time(nullable=False)
-    ends_at: datetime = _time(nullable=False)
+    starts_at: datetime = time_field(nullable=False)
+    ends_at: datetime = time_field(nullable=False)
     place: str | None = Field(default=None, max_length=300)
     online_url: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status: str = Field(default="scheduled", max_length=12)  # scheduled, cancelled
     version: int = 1
     followup: bool = True  # ask parents afterwards what was agreed
-    created_at: datetime = _time(nullable=False)
-    updated_at: datetime = _time(nullable=False)
+    created_at: datetime = time_field(nullable=False)
+    updated_at: datetime = time_field(nullable=False)
 
 
 class Invitation(SQLModel, table=True):
@@ -131,24 +120,25 @@ class Invitation(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("meeting_id", "contact_id", name="uq_invitations"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    meeting_id: int = _owner("meetings")
-    contact_id: int = _owner("contacts")
-    slot_start: datetime | None = _time()
-    slot_end: datetime | None = _time()
+    meeting_id: int = reference_field("meetings", "CASCADE", nullable=False)
+    contact_id: int = reference_field("contacts", "CASCADE", nullable=False)
+    slot_start: datetime | None = time_field()
+    slot_end: datetime | None = time_field()
     # None (no answer yet), coming, not_coming, other_time, interpreter
     rsvp: str | None = Field(default=None, max_length=20)
-    rsvp_at: datetime | None = _time()
+    rsvp_at: datetime | None = time_field()
     # A random token for the calendar link (/ics/{token}); not guessable.
     calendar_token: str = Field(max_length=32, unique=True)
-    created_at: datetime = _time(nullable=False)
+    created_at: datetime = time_field(nullable=False)
 
 
 class Reminder(SQLModel, table=True):
-    """A message due to an invited parent. These rows are the truth: a worker claims
-    due rows and turns them into outbox rows in the same transaction.
+    """A message due to an invited parent. These rows are the truth: a worker locks
+    due rows and turns them into outbox rows in the same transaction, so a row is
+    either still pending or done, never half-way.
 
-    kind: reminder, changed, cancelled, followup. status: pending, claimed (until
-    `claimed_until`), sent, missed, unsendable, cancelled; `reason` says why.
+    kind: reminder, changed, cancelled, followup. status: pending, sent, missed,
+    unsendable, cancelled; `reason` says why. `claim_token` names the worker's batch.
     """
 
     __tablename__ = "reminders"
@@ -161,20 +151,19 @@ class Reminder(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    invitation_id: int = _owner("invitations")
+    invitation_id: int = reference_field("invitations", "CASCADE", nullable=False)
     kind: str = Field(max_length=12)
     offset_minutes: int = 0
     meeting_version: int = 1
-    due_at: datetime = _time(nullable=False)
+    due_at: datetime = time_field(nullable=False)
     status: str = Field(default="pending", max_length=12)
     claim_token: str | None = Field(default=None, max_length=32)
-    claimed_until: datetime | None = _time()
     reason: str | None = Field(default=None, max_length=300)
     channel: str | None = Field(default=None, max_length=20)  # where it went
     outbox_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("outbox.id", ondelete="SET NULL"), nullable=True))
-    processed_at: datetime | None = _time()
-    created_at: datetime = _time(nullable=False)
+    processed_at: datetime | None = time_field()
+    created_at: datetime = time_field(nullable=False)
 
 
 SCHOOLS = SQLModel.metadata.tables["schools"]

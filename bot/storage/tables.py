@@ -8,11 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.storage.types import UTCDateTime
-
-
-def _time(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+from bot.storage.fields import time_field
 
 
 class Contact(SQLModel, table=True):
@@ -26,10 +22,10 @@ class Contact(SQLModel, table=True):
     address: str = Field(max_length=200)
     language: str | None = Field(default=None, max_length=10)
     region: str | None = Field(default=None, max_length=40)
-    consent_at: datetime | None = _time()
-    opted_out_at: datetime | None = _time()
-    last_inbound_at: datetime | None = _time()
-    created_at: datetime = _time(nullable=False)
+    consent_at: datetime | None = time_field()
+    opted_out_at: datetime | None = time_field()
+    last_inbound_at: datetime | None = time_field()
+    created_at: datetime = time_field(nullable=False)
 
 
 class ConversationSession(SQLModel, table=True):
@@ -40,7 +36,7 @@ class ConversationSession(SQLModel, table=True):
     contact_id: int = Field(sa_column=Column(
         Integer, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True))
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = _time(nullable=False)
+    updated_at: datetime = time_field(nullable=False)
 
 
 class MessageLog(SQLModel, table=True):
@@ -63,8 +59,8 @@ class MessageLog(SQLModel, table=True):
     payload: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     status: str = Field(max_length=12)  # in: received, handled, failed; out: sent
-    created_at: datetime = _time(nullable=False, index=True)
-    handled_at: datetime | None = _time()
+    created_at: datetime = time_field(nullable=False, index=True)
+    handled_at: datetime | None = time_field()
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -89,12 +85,14 @@ class OutboxMessage(SQLModel, table=True):
     kind: str = Field(default="reply", max_length=20)
     priority: int = 0  # lower goes first: replies in a live conversation before bulk
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # pending, sending (claimed by a sender until available_at), sent, failed, cancelled
+    # pending; claimed (by a sender until available_at); sending (being handed to the
+    # provider; in doubt once the lease is over); sent, failed, cancelled, unconfirmed
+    # (an interrupted send the provider cannot confirm): see bot/storage/outbox.py
     status: str = Field(default="pending", max_length=12)
     attempts: int = 0
-    available_at: datetime = _time(nullable=False)
-    created_at: datetime = _time(nullable=False)
-    sent_at: datetime | None = _time()
+    available_at: datetime = time_field(nullable=False)
+    created_at: datetime = time_field(nullable=False)
+    sent_at: datetime | None = time_field()  # accepted by the provider (`sending`: handed over)
     provider_id: str | None = Field(default=None, max_length=100)
     error: str | None = Field(default=None, max_length=300)
     claim_token: str | None = Field(default=None, max_length=32)  # the sender holding the row
@@ -120,7 +118,7 @@ class TranslationCacheEntry(SQLModel, table=True):
     model_version: str = Field(max_length=60)
     text_hash: str = Field(max_length=64)
     translation: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = _time(nullable=False, index=True)
+    created_at: datetime = time_field(nullable=False, index=True)
 
 
 # The same tables for Core statements (the hot path builds its statements once).
@@ -131,4 +129,4 @@ OUTBOX = SQLModel.metadata.tables["outbox"]
 TRANSLATION_CACHE = SQLModel.metadata.tables["translation_cache"]
 
 # The other tables register themselves on the same metadata when imported.
-from bot.storage import school_tables  # noqa: E402, F401
+from bot.storage import school_tables, ticket_tables  # noqa: E402, F401

@@ -14,7 +14,7 @@ from bot import __version__
 from bot.channels.setup import ChannelSet, running
 from bot.runtime import Runtime
 from bot.services.scheduler import build_scheduler
-from bot.web import simulator, webhooks
+from bot.web import api, api_volunteers, calendar, simulator, webhooks
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -41,6 +41,9 @@ def create_app(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
     app.state.channels = channels
     app.include_router(simulator.router)
     app.include_router(webhooks.router)
+    app.include_router(calendar.router)
+    app.include_router(api.router)
+    app.include_router(api_volunteers.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+STOP_SECONDS = 30
+
 
 class LocalServer:
     """`async with LocalServer(app) as server:` serves the app at `server.url`."""
@@ -46,7 +48,15 @@ class LocalServer:
         assert self._server is not None
         assert self._task is not None
         self._server.should_exit = True
-        await self._task
+        # Open connections get 2 s (timeout_graceful_shutdown); an app's own shutdown
+        # (lifespan "on") must not hang the test either.
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=STOP_SECONDS)
+        except TimeoutError:
+            self._server.force_exit = True
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            raise AssertionError(f"the server did not stop within {STOP_SECONDS} s") from None
 
 
 async def eventually(check: Callable[[], Any], *, timeout: float = 15.0,

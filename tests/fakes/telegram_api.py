@@ -3,7 +3,8 @@
 It answers `/bot<token>/<method>` like api.telegram.org, records every call, keeps the
 messages it accepted, queues updates for getUpdates (long polling), and can be told
 to fail: 429 with retry_after, 5xx, 403 "blocked" for a chat, or to hold sendMessage
-requests until released (to kill a sender while a send is in flight).
+requests until released (to kill a sender while a send is in flight), before or after
+accepting their message.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from .holding import Hold
 
 JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "scope", "entities"}
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Wegwijs", "username": "wegwijs_bot"}
@@ -55,15 +58,18 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
-    hold_from: int | None = None
-    holding: int = 0
     next_update_id: int = 500_000_000
 
     def __post_init__(self) -> None:
         self.app = Starlette(routes=[
             Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])])
-        self._gate = asyncio.Event()
+        self.hold = Hold()
         self._message_ids: dict[int, int] = {}
+
+    @property
+    def holding(self) -> int:
+        """How many sends are held now."""
+        return self.hold.waiting
 
     # -- steering the fake -------------------------------------------------------------
 
@@ -73,15 +79,14 @@ class FakeTelegram:
         self.failures.setdefault(method, []).extend(
             [Failure(status, description, retry_after)] * times)
 
-    def hold_after(self, accepted: int) -> None:
-        """Hold sendMessage requests once `accepted` messages were accepted."""
-        self.hold_from = accepted
-        self._gate.clear()
+    def hold_after(self, accepted: int, *, accept: bool = False) -> None:
+        """Hold sendMessage requests once `accepted` messages were accepted: unaccepted
+        (the default), or with `accept`, accepted (in `sent`) with the answer held back."""
+        self.hold.start(accepted, accept=accept)
 
     def release(self) -> None:
-        """Let held requests go on (those whose client is gone are not accepted)."""
-        self.hold_from = None
-        self._gate.set()
+        """Let held requests go on (unaccepted ones whose client is gone are dropped)."""
+        self.hold.release()
 
     def queue_update(self, update: dict[str, Any]) -> None:
         """An update for getUpdates."""
@@ -166,24 +171,23 @@ class FakeTelegram:
         chat_id = int(call.params["chat_id"])
         if chat_id in self.blocked:
             return self._error(call, Failure(403, "Forbidden: bot was blocked by the user"))
-        if self.hold_from is not None and len(self.sent) >= self.hold_from:
-            self.holding += 1
-            try:
-                await self._gate.wait()
-            finally:
-                self.holding -= 1
-            if await request.is_disconnected():  # the sender died: never accepted
-                call.status = 499
-                return JSONResponse({"ok": False}, status_code=499)
+        message = await self.hold.send(request, len(self.sent),
+                                       lambda: self._accept(call, chat_id))
+        if message is None:
+            call.status = 499  # the sender died: never accepted
+            return JSONResponse({"ok": False}, status_code=499)
+        result = {"message_id": message["message_id"], "date": int(time.time()),
+                  "chat": {"id": chat_id, "type": "private"}, "text": message["text"],
+                  "from": BOT_USER}
+        return JSONResponse({"ok": True, "result": result})
+
+    def _accept(self, call: Call, chat_id: int) -> dict[str, Any]:
         self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
         message = {"message_id": self._message_ids[chat_id], "chat_id": chat_id,
                    "text": call.params["text"], "reply_markup": call.params.get("reply_markup"),
                    "at": call.at}
         self.sent.append(message)
-        result = {"message_id": message["message_id"], "date": int(time.time()),
-                  "chat": {"id": chat_id, "type": "private"}, "text": message["text"],
-                  "from": BOT_USER}
-        return JSONResponse({"ok": True, "result": result})
+        return message
 
     async def _get_updates(self, request: Request, call: Call) -> JSONResponse:
         offset = int(call.params.get("offset", 0) or 0)

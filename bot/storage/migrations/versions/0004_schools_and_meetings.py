@@ -148,7 +148,6 @@ def upgrade() -> None:
         sa.Column("due_at", bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("claim_token", sa.String(length=32), nullable=True),
-        sa.Column("claimed_until", bot.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.String(length=300), nullable=True),
         sa.Column("channel", sa.String(length=20), nullable=True),
         sa.Column("outbox_id", sa.Integer(), nullable=True),
