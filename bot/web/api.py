@@ -27,6 +27,7 @@ from bot.storage.meetings import InvitationRow
 from bot.storage.school_tables import Meeting
 from bot.storage.schools import MemberRow
 from bot.web.api_auth import CurrentSchool
+from bot.web.transactions import in_transaction
 
 T = TypeVar("T")
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
@@ -42,14 +43,8 @@ router = APIRouter(prefix="/api/v1", tags=["schools"])
 async def _run(request: Request, work: Callable[[Session, datetime], T]) -> T:
     """Run `work` in one transaction on the database thread; map the schools' errors to
     404, 422 and 409 (after the transaction was rolled back)."""
-    runtime: Runtime = request.app.state.runtime
-
-    def job() -> T:
-        with runtime.db.session() as session, session.begin():
-            return work(session, runtime.dispatcher.clock())
-
     try:
-        return await runtime.db.run(job)
+        return await in_transaction(request, work)
     except NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except Invalid as exc:

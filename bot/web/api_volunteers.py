@@ -16,7 +16,6 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from bot.runtime import Runtime
 from bot.storage import tickets, volunteers
 from bot.storage.ticket_tables import Volunteer
 from bot.tickets import stats
@@ -30,6 +29,7 @@ from bot.tickets.staff import (
     remove,
 )
 from bot.web.api_auth import CurrentSchool
+from bot.web.transactions import in_transaction
 
 T = TypeVar("T")
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -41,14 +41,8 @@ router = APIRouter(prefix="/api/v1", tags=["volunteers"])
 async def _run(request: Request, work: Callable[[Session, datetime], T]) -> T:
     """Run `work` in one transaction; an unknown volunteer is a 404, a refused request a
     422, and neither changes anything."""
-    runtime: Runtime = request.app.state.runtime
-
-    def job() -> T:
-        with runtime.db.session() as session, session.begin():
-            return work(session, runtime.dispatcher.clock())
-
     try:
-        return await runtime.db.run(job)
+        return await in_transaction(request, work)
     except VolunteerNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such volunteer") from exc
     except VolunteerError as exc:
