@@ -5,11 +5,15 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
+from bot.engine import SessionState, Turn
 from bot.messages import InboundMessage
 from bot.services.dispatcher import Dispatcher
 from bot.services.local_chat import converse, replies_for
+from bot.storage import contacts
+from bot.storage.contacts import LockedContact
+from bot.storage.inbox import Pending
 from bot.storage.tables import Contact, ConversationSession, MessageLog, OutboxMessage
 
 from .conftest import FrozenClock
@@ -180,3 +184,19 @@ def test_the_parents_own_stop_is_not_lifted_by_a_message(dispatcher: Dispatcher)
         converse(dispatcher, message(text, f"s{index}", address="stopper"))
     with dispatcher.db.session() as session:
         assert session.exec(select(Contact)).one().opted_out_at is not None
+
+
+def test_a_failing_interceptor_is_undone_and_the_engine_answers(
+        dispatcher: Dispatcher) -> None:
+    def broken(session: Session, contact: LockedContact, _state: SessionState,
+               _message: Pending, _now: datetime) -> Turn | None:
+        contacts.update_contact(session, contact.id, {"region": "finland"})
+        raise RuntimeError("a bug in an interceptor")
+
+    with_bug = Dispatcher(dispatcher.db, dispatcher.library, clock=dispatcher.clock,
+                          interceptors=[broken])
+    replies = converse(with_bug, message("hello", "m1"))
+    assert "Choose your language" in replies[0].text
+    with dispatcher.db.session() as session:
+        (contact,) = session.exec(select(Contact)).all()
+    assert contact.region is None  # the interceptor's write was rolled back

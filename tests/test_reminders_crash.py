@@ -13,9 +13,7 @@ providers on 127.0.0.1, and the count is taken at the provider. On SQLite and Po
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -39,14 +37,13 @@ from .fakes.harness import (
     TOKEN,
     forbidden_in,
 )
-from .fakes.server import LocalServer, eventually
+from .fakes.server import eventually, served
 from .fakes.telegram_api import FakeTelegram
 from .fakes.twilio_api import FakeTwilio
+from .fakes.workers import start_worker, stop
 from .reminders_support import add_meeting, add_parents, add_school, invite
 
-ROOT = Path(__file__).resolve().parents[1]
 PARENTS = 1000
-LEASE_SECONDS = 5
 
 
 def fan_out(db: Database, channel: str, first: int) -> None:
@@ -59,29 +56,6 @@ def fan_out(db: Database, channel: str, first: int) -> None:
                               last_inbound_at=now - timedelta(hours=1))
         invite(session, meeting, parents, now)
         assert plan_meeting(session, meeting, now) == PARENTS
-
-
-def start_worker(database_url: str, tmp_path: Path, log: Path, **provider: str
-                 ) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("TELEGRAM_", "TWILIO_", "PUBLIC_", "DATABASE_", "WEGWIJS_"))}
-    env.update(DATABASE_URL=database_url, WEGWIJS_DATA_DIR=str(tmp_path / "data"),
-               WEGWIJS_SEND_LEASE_SECONDS=str(LEASE_SECONDS), **provider)
-    with log.open("ab") as output:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT,
-                                env=env, stdout=output, stderr=subprocess.STDOUT)
-
-
-def stop(worker: subprocess.Popen[bytes], *, kill: bool = False) -> None:
-    if kill:
-        worker.kill()  # SIGKILL: no clean-up at all
-    else:
-        worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait(timeout=20)
 
 
 def outbox_states(db: Database) -> Counter[str]:
@@ -121,17 +95,13 @@ def accepted_count(fake: FakeTelegram | FakeTwilio) -> int:
 
 @pytest.fixture
 async def twilio() -> AsyncIterator[FakeTwilio]:
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
-    async with LocalServer(fake.app) as server:
-        fake.url = server.url
+    async with served(FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)) as fake:
         yield fake
 
 
 @pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram(TOKEN)
-    async with LocalServer(fake.app) as server:
-        fake.url = server.url
+    async with served(FakeTelegram(TOKEN)) as fake:
         yield fake
 
 

@@ -273,6 +273,20 @@ def test_no_follow_up_for_a_parent_who_could_not_come(runtime: Runtime,
         "the parent said they could not come"
 
 
+def test_no_follow_up_once_the_school_turned_it_off(runtime: Runtime,
+                                                    clock: FrozenClock) -> None:
+    starts = NOW + timedelta(days=2)
+    setup_meeting(runtime, starts, offsets=(1440,), followup=True)
+    with runtime.db.session() as session, session.begin():
+        meeting = session.exec(select(Meeting)).one()
+        meeting.followup = False  # a change that raises no version: nobody is told
+        session.add(meeting)
+    clock.now = starts + timedelta(hours=4)
+    assert claim(runtime) == Counter(missed=1, cancelled=1)
+    assert {row.kind: row.reason for row in reminders(runtime.db)}["followup"] == \
+        "the school turned the follow-up off"
+
+
 # -- several workers ---------------------------------------------------------------------------
 
 def test_two_workers_at_once_enqueue_each_reminder_once(

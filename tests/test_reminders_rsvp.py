@@ -40,7 +40,7 @@ from .fakes.harness import (
     scan_logs,  # noqa: F401 (a fixture)
     settings,
 )
-from .fakes.server import LocalServer, eventually
+from .fakes.server import eventually, served
 from .fakes.telegram_api import FakeTelegram
 from .fakes.twilio_api import FakeTwilio
 from .reminders_support import add_meeting, add_parent, add_school, invite
@@ -211,17 +211,13 @@ def test_the_follow_up_leads_to_a_note_that_a_later_reminder_brings_back(
 
 @pytest.fixture
 async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-    telegram = FakeTelegram(TOKEN)
-    async with LocalServer(telegram.app) as server:
-        telegram.url = server.url
+    async with served(FakeTelegram(TOKEN)) as telegram:
         yield telegram
 
 
 @pytest.fixture
 async def fake_twilio() -> AsyncIterator[FakeTwilio]:
-    twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
-    async with LocalServer(twilio.app) as server:
-        twilio.url = server.url
+    async with served(FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)) as twilio:
         yield twilio
 
 

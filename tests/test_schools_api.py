@@ -213,6 +213,9 @@ async def test_a_meeting_from_creation_to_answers(client: httpx.AsyncClient,
         "parents": [{"parent_id": first, "slot_start": "2026-12-03T18:15:00",
                      "slot_end": "2026-12-03T18:30:00"}]})
     assert moved.json()["slots_changed"] == 1
+    misspelt = await client.post(f"{path}/invitations", headers=school.headers, json={
+        "parents": [{"parent_id": first, "slot_begin": "2026-12-03T18:15:00"}]})
+    assert misspelt.status_code == 422  # not an invitation without its slot
     assert (await client.get(path, headers=school.headers)).json()["version"] == 2
 
     # The meeting moves a day: the slots move with it and everyone is told.

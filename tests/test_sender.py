@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -37,22 +35,19 @@ from .fakes.harness import (
     forbidden_in,
     scan_logs,  # noqa: F401 (a fixture)
 )
-from .fakes.server import LocalServer, eventually
+from .fakes.server import eventually, served
 from .fakes.telegram_api import FakeTelegram
 from .fakes.twilio_api import FakeTwilio
+from .fakes.workers import start_worker, stop
 
 pytestmark = pytest.mark.usefixtures("scan_logs")
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FAST = RetryPolicy(base_seconds=0.2, max_seconds=1.0, max_attempts=5)
-LEASE_SECONDS = 5  # of the worker processes
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    telegram = FakeTelegram(TOKEN)
-    async with LocalServer(telegram.app) as server:
-        telegram.url = server.url
+    async with served(FakeTelegram(TOKEN)) as telegram:
         yield telegram
 
 
@@ -283,35 +278,10 @@ async def test_two_senders_at_once_send_each_row_once(
     assert {row.status for row in rows(db)} == {"sent"}
 
 
-def start_worker(database_url: str, tmp_path: Path, log: Path, **provider: str
-                 ) -> subprocess.Popen[bytes]:
-    """`wegwijs worker` in a process of its own, with the provider settings given."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("TELEGRAM_", "TWILIO_", "PUBLIC_", "DATABASE_", "WEGWIJS_"))}
-    env.update(DATABASE_URL=database_url, WEGWIJS_DATA_DIR=str(tmp_path / "data"),
-               WEGWIJS_SEND_LEASE_SECONDS=str(LEASE_SECONDS), **provider)
-    with log.open("ab") as output:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT,
-                                env=env, stdout=output, stderr=subprocess.STDOUT)
-
-
 def telegram_worker(database_url: str, fake: FakeTelegram, tmp_path: Path, log: Path
                     ) -> subprocess.Popen[bytes]:
     return start_worker(database_url, tmp_path, log, TELEGRAM_BOT_TOKEN=TOKEN,
                         TELEGRAM_API_BASE_URL=fake.url)
-
-
-def stop(worker: subprocess.Popen[bytes], *, kill: bool = False) -> None:
-    """End a worker process, waiting a bounded time (SIGKILL if SIGTERM is not enough)."""
-    if kill:
-        worker.kill()
-    else:
-        worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait(timeout=20)
 
 
 def check_worker_log(log: Path, texts: list[str]) -> None:
@@ -401,9 +371,7 @@ async def test_telegram_killed_after_acceptance_bulk_is_unconfirmed_replies_go_a
 
 @pytest.fixture
 async def twilio() -> AsyncIterator[FakeTwilio]:
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
-    async with LocalServer(fake.app) as server:
-        fake.url = server.url
+    async with served(FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)) as fake:
         yield fake
 
 

@@ -34,7 +34,7 @@ from .fakes.harness import (
     scan_logs,  # noqa: F401 (a fixture)
     settings,
 )
-from .fakes.server import LocalServer, eventually
+from .fakes.server import eventually, served
 from .fakes.telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.usefixtures("scan_logs")
@@ -44,9 +44,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    telegram = FakeTelegram(TOKEN)
-    async with LocalServer(telegram.app) as server:
-        telegram.url = server.url
+    async with served(FakeTelegram(TOKEN)) as telegram:
         yield telegram
 
 

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from bot.engine import SessionState
 from bot.messages import OutboundMessage
-from bot.storage import contacts, tickets, volunteers
+from bot.storage import contacts, retention, tickets, volunteers
 from bot.storage.tables import Contact, OutboxMessage
 from bot.storage.ticket_tables import AuditEntry, TicketMessage
 from bot.tickets import stats
@@ -463,9 +463,13 @@ def test_old_ticket_words_go_with_the_retention_period(desk: Desk) -> None:  # n
     parent = desk.parent()
     parent.says("person")
     parent.says(QUESTION)
-    with desk.db.session() as session, session.begin():
-        assert tickets.forget_old_messages(session, desk.clock() + timedelta(days=29), 30) == 0
-        assert tickets.forget_old_messages(session, desk.clock() + timedelta(days=31), 30) == 1
+    def words_left(days: int) -> int:
+        with desk.db.session() as session, session.begin():
+            retention.forget_old_text(session, desk.clock() + timedelta(days=days), 30)
+            return len(session.exec(select(TicketMessage)).all())
+
+    assert words_left(29) == 1
+    assert words_left(31) == 0
     assert desk.tickets()[0].status == "open"
 
 

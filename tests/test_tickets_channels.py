@@ -31,7 +31,7 @@ from .fakes.harness import (
     scan_logs,  # noqa: F401 (a fixture)
     settings,
 )
-from .fakes.server import LocalServer, eventually
+from .fakes.server import eventually, served
 from .fakes.telegram_api import FakeTelegram
 from .fakes.twilio_api import FakeTwilio
 from .test_telegram import Webhook
@@ -44,17 +44,13 @@ QUESTION = "My daughter Amira has trouble with maths: which school fits her?"
 
 @pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram(TOKEN)
-    async with LocalServer(fake.app) as server:
-        fake.url = server.url
+    async with served(FakeTelegram(TOKEN)) as fake:
         yield fake
 
 
 @pytest.fixture
 async def twilio() -> AsyncIterator[FakeTwilio]:
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
-    async with LocalServer(fake.app) as server:
-        fake.url = server.url
+    async with served(FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)) as fake:
         yield fake
 
 

@@ -71,6 +71,16 @@ async def test_a_school_removing_a_shared_volunteer_only_drops_itself(
     assert kept.school_ids == [other.id]
 
 
+async def test_an_unknown_field_gets_422_and_stores_nothing(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    school = make_school(runtime)
+    response = await client.post("/api/v1/volunteers", json={**SARA, "school_ids": [99]},
+                                 headers=school.headers)
+    assert response.status_code == 422
+    with runtime.db.session() as session:
+        assert volunteers.list_volunteers(session, include_removed=True) == []
+
+
 @pytest.mark.parametrize(("change", "problem"), [
     ({"languages": ["xx"]}, "not a shipped language: xx"),
     ({"interface_language": "de"}, "interface language 'de' is not shipped"),

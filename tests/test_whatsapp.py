@@ -39,7 +39,7 @@ from .fakes.harness import (
     scan_logs,  # noqa: F401 (a fixture)
     settings,
 )
-from .fakes.server import LocalServer, eventually
+from .fakes.server import eventually, served
 from .fakes.twilio_api import FakeTwilio
 
 pytestmark = pytest.mark.usefixtures("scan_logs")
@@ -51,9 +51,7 @@ TEMPLATES = json.dumps({"reminder": {"en": REMINDER_EN}, "choices:yes,no": {"en"
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTwilio]:
-    twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
-    async with LocalServer(twilio.app) as server:
-        twilio.url = server.url
+    async with served(FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)) as twilio:
         yield twilio
 
 

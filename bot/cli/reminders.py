@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 
 import click
 
+from bot.cli.database import migrated_database
 from bot.cli.settings import load_settings
-from bot.storage.database import Database
-from bot.storage.migrate import upgrade
 from bot.storage.reminders import StatusGroup, reminder_status
 
 # The order states are shown in; the ones after "sent" are problems worth a reason.
@@ -30,14 +29,8 @@ def status(school_id: int | None) -> None:
     """List each meeting's reminders by state: planned, due (waiting for a worker),
     queued (in the outbox), sent, unconfirmed (a worker died mid-send and Telegram cannot
     tell), failed, missed, unsendable and cancelled, with reasons."""
-    database = Database(load_settings().effective_database_url)
-    try:
-        upgrade(database)
-        now = datetime.now(UTC)
-        with database.session() as session:
-            groups = reminder_status(session, now, school_id)
-    finally:
-        database.close()
+    with migrated_database(load_settings()) as database, database.session() as session:
+        groups = reminder_status(session, datetime.now(UTC), school_id)
     if not groups:
         click.echo("No reminders" + (f" for school {school_id}." if school_id else "."))
         return

@@ -13,9 +13,7 @@ import click
 from sqlmodel import Session
 
 from bot.cli.database import migrated_database
-from bot.cli.settings import content_error, load_settings
-from bot.flows.errors import FlowErrors
-from bot.library import ContentRoot, load_library
+from bot.cli.settings import load_content, load_settings
 from bot.schools import csv_import, meetings, members
 from bot.schools.csv_import import ImportReport
 from bot.schools.errors import Invalid, SchoolError
@@ -63,11 +61,7 @@ def _work(work: Callable[[Session, datetime], T]) -> T:
 
 def _offered_languages() -> list[str]:
     """The languages the bot offers parents (the shipped ones)."""
-    try:
-        library = load_library(ContentRoot.at(load_settings().content_root))
-    except FlowErrors as exc:
-        raise content_error(exc) from exc
-    return list(library.languages)
+    return list(load_content().languages)
 
 
 def _time(value: datetime | None, timezone: str) -> str:

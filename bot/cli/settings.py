@@ -6,7 +6,9 @@ import click
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.engine import Library
 from bot.flows.errors import FlowErrors
+from bot.library import ContentRoot, load_library
 
 
 def load_settings() -> Settings:
@@ -23,3 +25,12 @@ def content_error(exc: FlowErrors) -> click.ClickException:
     return click.ClickException(
         f"the flows, texts or pages have {len(exc.errors)} error(s); run `wegwijs flows "
         f"check` for details. First: {exc.errors[0]}")
+
+
+def load_content() -> Library:
+    """The flows, texts and pages of the configured content root; an authoring error
+    becomes a clear message."""
+    try:
+        return load_library(ContentRoot.at(load_settings().content_root))
+    except FlowErrors as exc:
+        raise content_error(exc) from exc

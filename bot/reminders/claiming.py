@@ -118,6 +118,8 @@ def decide(delivery: Delivery, item: DueReminder, now: datetime, *, superseded: 
         return Outcome(item.id, "cancelled",
                        f"the meeting changed (now version {item.current_version})")
     if item.kind == "followup":
+        if not item.followup_wanted:
+            return Outcome(item.id, "cancelled", "the school turned the follow-up off")
         if item.rsvp == "not_coming":
             return Outcome(item.id, "cancelled", "the parent said they could not come")
         if now > item.due_at + FOLLOWUP_USEFUL:

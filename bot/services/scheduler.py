@@ -10,7 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.reminders.claiming import claim_due_reminders
 from bot.runtime import Runtime
-from bot.storage import retention, tickets
+from bot.storage import retention
 from bot.tickets.escalation import escalate_tickets
 from bot.tickets.relay import relay
 
@@ -34,9 +34,8 @@ async def forget_old_text(runtime: Runtime) -> None:
     """Erase message text older than the retention period."""
     def work() -> int:
         with runtime.db.session() as session, session.begin():
-            now, days = runtime.dispatcher.clock(), runtime.settings.message_retention_days
-            tickets.forget_old_messages(session, now, days)
-            return retention.forget_old_text(session, now, days)
+            return retention.forget_old_text(session, runtime.dispatcher.clock(),
+                                             runtime.settings.message_retention_days)
     erased = await runtime.db.run(work)
     if erased:
         log.info("erased the text of %d old messages", erased)

@@ -160,6 +160,7 @@ class DueReminder:
     online_url: str | None
     meeting_status: str
     current_version: int
+    followup_wanted: bool
     school_name: str
     school_language: str
     timezone: str
@@ -206,6 +207,7 @@ _DUE_COLUMNS = core_select(
     _I.c.rsvp, _M.c.id.label("meeting_id"), _M.c.kind.label("meeting_kind"), _M.c.title, _M.c.note,
     _M.c.starts_at, _M.c.ends_at, _M.c.place, _M.c.online_url,
     _M.c.status.label("meeting_status"), _M.c.version.label("current_version"),
+    _M.c.followup.label("followup_wanted"),
     _S.c.name.label("school_name"), _S.c.language.label("school_language"), _S.c.timezone,
     _S.c.quiet_start, _S.c.quiet_end, CONTACTS.c.channel, CONTACTS.c.address,
     CONTACTS.c.language, CONTACTS.c.opted_out_at, CONTACTS.c.last_inbound_at,

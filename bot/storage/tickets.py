@@ -7,10 +7,10 @@ UPDATEs: the row count says who won, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -251,11 +251,11 @@ def audit(session: Session, action: str, now: datetime, *, ticket_id: int | None
                            detail=detail, at=now))
 
 
-def forget_old_messages(session: Session, now: datetime, keep_days: int) -> int:
-    """Delete ticket messages older than the retention period; return how many."""
-    result = session.execute(delete(TicketMessage).where(
-        col(TicketMessage.created_at) < now - timedelta(days=keep_days)))
-    return int(getattr(result, "rowcount", 0) or 0)
+def requeue_parent_words(session: Session, ticket_id: int) -> None:
+    """Relay the parent's words of a ticket again (to the volunteer who claimed it)."""
+    session.execute(update(TicketMessage).where(
+        col(TicketMessage.ticket_id) == ticket_id,
+        col(TicketMessage.direction) == TO_VOLUNTEER).values(relay_status="pending"))
 
 
 def _changed(result: Any) -> bool:

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.engine import Effect, Library, Send, SessionState
 from bot.engine.runner import Turn
 from bot.storage import inbox, tickets, volunteers
 from bot.storage.contacts import LockedContact
-from bot.storage.ticket_tables import Ticket, TicketMessage, Volunteer
+from bot.storage.ticket_tables import Ticket, Volunteer
 from bot.tickets import parent_prompts
 from bot.tickets.notify import parent_language, tell_parent
 from bot.tickets.routing import serves, speaks, ticket_line, writes_in
@@ -175,9 +174,7 @@ class _Shift:
                       volunteer_id=self.volunteer_id)
         # The parent's words so far go to this volunteer (translated if needed) by the
         # relay job, also when an earlier volunteer had read them.
-        self.session.execute(update(TicketMessage).where(
-            col(TicketMessage.ticket_id) == ticket.id,
-            col(TicketMessage.direction) == tickets.TO_VOLUNTEER).values(relay_status="pending"))
+        tickets.requeue_parent_words(self.session, ticket.id)
         tell_parent(self.session, ticket, [message(
             self.library, parent_language(self.session, ticket), "tickets.claimed")], self.now)
         return self.say("volunteers.claimed", pseudonym=number)

@@ -189,6 +189,8 @@ class MeetingOut(Out):
 
 
 class ParentSlotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt slot must not be dropped
+
     parent_id: BodyId
     slot_start: datetime | None = None
     slot_end: datetime | None = None

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from bot.storage import tickets, volunteers
@@ -51,6 +51,8 @@ async def _run(request: Request, work: Callable[[Session, datetime], T]) -> T:
 
 
 class VolunteerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     display_name: str = Field(min_length=1, max_length=MAX_NAME,
                               description="For staff only: parents never see it.")
     languages: list[Code] = Field(min_length=1, max_length=14,

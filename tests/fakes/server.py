@@ -5,13 +5,24 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 
 STOP_SECONDS = 30
+
+
+class Fake(Protocol):
+    """A fake provider: an ASGI app, and the address it is served at."""
+
+    app: Any
+    url: str
+
+
+FakeT = TypeVar("FakeT", bound=Fake)
 
 
 class LocalServer:
@@ -57,6 +68,14 @@ class LocalServer:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             raise AssertionError(f"the server did not stop within {STOP_SECONDS} s") from None
+
+
+@asynccontextmanager
+async def served(fake: FakeT) -> AsyncIterator[FakeT]:
+    """A fake provider (with `app` and `url`) served on 127.0.0.1, its `url` set."""
+    async with LocalServer(fake.app) as server:
+        fake.url = server.url
+        yield fake
 
 
 async def eventually(check: Callable[[], Any], *, timeout: float = 15.0,
